@@ -1,0 +1,1 @@
+"""Typed configuration for ranktrace experiments (dataclasses registered with Hydra)."""

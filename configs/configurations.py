@@ -1,0 +1,107 @@
+"""Every config dataclass of a ranktrace experiment, and their Hydra registration.
+
+The dataclass defaults are the classic grokking setup (Power et al. 2022; Nanda et al. 2023):
+p = 113, half the pairs for training, a 1-2 layer transformer with d_model 128,
+AdamW lr 1e-3, weight decay 1.0, betas (0.9, 0.98).
+"""
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+
+def _target(cls_name: str) -> str:
+    return f"{__name__}.{cls_name}"
+
+
+@dataclass
+class DataConfig:
+    """The modular arithmetic task: all pairs (a, b) of 0..p-1, labelled a ∘ b mod p."""
+
+    dataset: str = "modular_arithmetic"
+    p: int = 113
+    operation: str = "add"
+    train_fraction: float = 0.5
+    seed: int = 42  # the split's seed; the run's `seed` drives init and batch order
+
+
+@dataclass
+class NetConfig:
+    """A plain MLP on the embedded question tokens: the non-transformer baseline."""
+
+    _target_: str = _target("NetConfig")
+    type: str = "MLP"
+    vocab_size: int = 115
+    seq_len: int = 4
+    d_embed: int = 128
+    hidden_size: int = 512
+    num_hidden_layers: int = 1
+    act_type: str = "relu"
+
+
+@dataclass
+class GrokkingTransformerConfig:
+    """A small decoder-only transformer; `type` picks the implementation."""
+
+    _target_: str = _target("GrokkingTransformerConfig")
+    type: str = "GrokkingTransformer_pytorch_manual_implementation"
+    vocab_size: int = 115
+    max_seq_len: int = 10
+    n_layers: int = 2
+    n_heads: int = 4
+    d_model: int = 128
+    d_mlp: int = 512
+    dropout: float = 0.0
+
+
+@dataclass
+class BackpropConfig:
+    """Plain gradient descent with one of torch's optimizers."""
+
+    _target_: str = _target("BackpropConfig")
+    type: str = "backprop"
+    opt: str = "adamw"
+    step_size: float = 1e-3
+    weight_decay: float = 1.0
+    betas: Tuple[float, float] = (0.9, 0.98)
+    momentum: float = 0.0  # SGD only
+
+
+@dataclass
+class TrainingConfig:
+    """The loop: how long, how batched, how often evaluated, when stopped early."""
+
+    epochs: int = 10000
+    batch_size: Optional[int] = 512  # null: full batch
+    eval_every: int = 100  # optimizer steps between evaluations on the full splits
+    log_every: int = 1  # optimizer steps between `train/loss` records
+    eval_batch_size: int = 16384
+    early_stop_acc: Optional[float] = None  # stop once eval/test_acc >= this ...
+    early_stop_patience: int = 1  # ... for this many evaluations in a row
+
+
+@dataclass
+class ConsoleConfig:
+    """The progress bar."""
+
+    refresh_seconds: float = 0.5
+
+
+@dataclass
+class TelemetryConfig:
+    """Which plugins observe the run, and their options."""
+
+    plugins: List[str] = field(default_factory=lambda: ["console"])
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    options: Dict[str, Any] = field(default_factory=dict)  # third-party plugins: options.<name>
+
+
+@dataclass
+class ExperimentConfig:
+    """One run. `net` and `learner` are unions: the node's `_target_` names the member."""
+
+    seed: int = 0
+    device: str = "auto"  # auto: cuda when present, else cpu
+    data: DataConfig = field(default_factory=DataConfig)
+    net: Union[NetConfig, GrokkingTransformerConfig] = field(default_factory=GrokkingTransformerConfig)
+    learner: Union[BackpropConfig] = field(default_factory=BackpropConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)

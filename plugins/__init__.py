@@ -1,0 +1,1 @@
+"""Built-in plugins, one per file, registered through the `ranktrace` entry-point group."""

@@ -1,0 +1,1 @@
+"""ranktrace: grokking experiments observed through pluggy plugins."""

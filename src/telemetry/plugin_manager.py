@@ -36,11 +36,13 @@ def _instantiate(obj: Any) -> Any:
 
 
 def create_plugin_manager(names: Sequence[str], extra: Mapping[str, Any] = {}) -> pluggy.PluginManager:
-    """A manager with the named plugins; `extra` adds name → plugin objects (tests, notebooks).
+    """A manager with the named plugins plus the `extra` name → plugin objects (tests, notebooks).
 
-    Hooks run in the order of `names`; a hook name that no spec knows is an error.
+    Hooks run in the order of `names`, then the extra plugins not named there; a hook
+    implementation that no spec knows is an error.
     """
     available: Dict[str, Any] = {**installed_plugins(), **extra}
+    names = [*names, *(name for name in extra if name not in names)]
     unknown = [name for name in names if name not in available]
     if unknown:
         raise ConfigError("telemetry.plugins", list(names), f"plugins from {sorted(available)} (unknown: {unknown})")

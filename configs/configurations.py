@@ -86,11 +86,26 @@ class ConsoleConfig:
 
 
 @dataclass
+class RankConfig:
+    """The `rank` plugin: rank measures of activations, weights and gradients of Linear layers."""
+
+    every: int = 100  # optimizer steps between measurements (step 0 included)
+    layers: List[str] = field(default_factory=lambda: ["layers.*"])  # globs over named_modules()
+    probe_size: int = 512  # train samples in the fixed probe set
+    fold: str = "flatten"  # tokens into rows: flatten [B, T*C] | last [B, C] | tokens [B*T, C]
+    kinds: List[str] = field(default_factory=lambda: ["act", "weight", "grad"])
+    approximate_threshold: float = 0.99
+    l1_threshold: float = 0.99
+    numerical_eps: float = 1e-2
+
+
+@dataclass
 class TelemetryConfig:
     """Which plugins observe the run, and their options."""
 
-    plugins: List[str] = field(default_factory=lambda: ["console"])
+    plugins: List[str] = field(default_factory=lambda: ["console", "rank"])
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    rank: RankConfig = field(default_factory=RankConfig)
     options: Dict[str, Any] = field(default_factory=dict)  # third-party plugins: options.<name>
 
 

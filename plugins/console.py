@@ -1,4 +1,5 @@
-"""The progress bar: steps, train loss, and the latest evaluation; a summary line at the end."""
+"""The progress bar: steps, train loss, the latest evaluation and, when the `rank` plugin runs,
+the mean activation effective rank of its layers; a summary line at the end."""
 import sys
 from typing import Any, Dict, Mapping, Optional
 
@@ -6,6 +7,7 @@ from tqdm import tqdm
 
 from src.telemetry import RunContext, hookimpl
 
+EFFECTIVE_RANK_SUFFIX = "/act/effective_rank"
 SHOWN = {
     "train/loss": "loss",
     "eval/train_acc": "train_acc",
@@ -42,12 +44,13 @@ class ConsolePlugin:
 
     @hookimpl
     def on_records(self, records: Mapping[str, float]) -> None:
+        ranks = [value for key, value in records.items() if key.endswith(EFFECTIVE_RANK_SUFFIX)]
+        if ranks:
+            self.latest["eff_rank"] = sum(ranks) / len(ranks)
         shown = records.keys() & SHOWN.keys()
-        if not shown:
-            return
-        self.latest.update({key: records[key] for key in shown})
+        self.latest.update({SHOWN[key]: records[key] for key in shown})
         if "eval/test_acc" in shown:
-            self.bar.set_postfix({SHOWN[key]: _format(self.latest[key]) for key in SHOWN if key in self.latest}, refresh=False)
+            self.bar.set_postfix({name: _format(value) for name, value in self.latest.items()}, refresh=False)
 
     @hookimpl(trylast=True)
     def on_run_end(self, ctx: RunContext, status: str) -> None:
@@ -56,5 +59,7 @@ class ConsolePlugin:
         self.bar.close()
         last = ctx.last_records
         parts = [f"{key} {_format(last[key])}" for key in ("eval/train_loss", "eval/train_acc", "eval/test_loss", "eval/test_acc") if key in last]
+        if "eff_rank" in self.latest:
+            parts.append(f"mean act effective_rank {_format(self.latest['eff_rank'])}")
         reason = f" ({ctx.stop_reason})" if ctx.stop_reason else ""
         print(f"[{status}] step {ctx.step}{reason}: " + " | ".join(parts), flush=True)

@@ -8,7 +8,7 @@ def test_tiny_run_prints_metrics_and_exits_zero(tmp_path):
     assert result.returncode == 0, result.stderr
     final = [line for line in result.stdout.splitlines() if line.startswith("[finished]")]
     assert len(final) == 1
-    for key in ("eval/train_loss", "eval/train_acc", "eval/test_loss", "eval/test_acc"):
+    for key in ("eval/train_loss", "eval/train_acc", "eval/test_loss", "eval/test_acc", "effective_rank"):
         assert key in final[0]
     assert "step/s" in result.stderr  # the progress bar
     assert (tmp_path / "run" / ".hydra" / "config.yaml").exists()

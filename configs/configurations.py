@@ -100,12 +100,21 @@ class RankConfig:
 
 
 @dataclass
+class HDF5Config:
+    """The `hdf5` sink: one SWMR-readable HDF5 file per run (schema: docs/hdf5_schema.md)."""
+
+    path: str = "run.h5"  # relative paths are inside the run directory
+    flush_every_steps: Optional[int] = None  # null: flush at every evaluation
+
+
+@dataclass
 class TelemetryConfig:
     """Which plugins observe the run, and their options."""
 
-    plugins: List[str] = field(default_factory=lambda: ["console", "rank"])
+    plugins: List[str] = field(default_factory=lambda: ["console", "rank", "hdf5"])
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     rank: RankConfig = field(default_factory=RankConfig)
+    hdf5: HDF5Config = field(default_factory=HDF5Config)
     options: Dict[str, Any] = field(default_factory=dict)  # third-party plugins: options.<name>
 
 

@@ -60,6 +60,11 @@ def omegaconf_schema() -> type:
     )
 
 
+def config_to_yaml(cfg: ExperimentConfig) -> str:
+    """The resolved config as YAML; `load_experiment_config(yaml.safe_load(text))` reads it back."""
+    return OmegaConf.to_yaml(OmegaConf.create(dataclasses.asdict(cfg)))
+
+
 def load_experiment_config(cfg: Union[DictConfig, Dict[str, Any]]) -> ExperimentConfig:
     """Validate `cfg` (types, unknown keys, allowed values) and return typed dataclasses."""
     raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)

@@ -1,0 +1,72 @@
+"""A directory of runs (a Hydra multirun): one summary table, mean ± std curves per configuration."""
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pandas as pd
+
+from src.analysis.run_file import Run, load_run
+from src.analysis.summary import summarize
+
+TABLE_COLUMNS = ("steps_to_memorize", "steps_to_grok", "grok_gap", "final/eval/train_acc", "final/eval/test_acc", "final/eval/test_loss")
+
+
+def find_runs(directory: Path) -> List[Run]:
+    """Every run file below `directory`, in path order."""
+    return [load_run(path) for path in sorted(Path(directory).rglob("*.h5"))]
+
+
+def _flatten(config: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    flat: Dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = json.dumps(value) if isinstance(value, list) else value
+    return flat
+
+
+def configuration_labels(runs: List[Run]) -> List[str]:
+    """A label per run naming the config values that differ across runs, seeds left out."""
+    flats = [_flatten(run.config) for run in runs]
+    keys = sorted({key for flat in flats for key in flat})
+    varying = [k for k in keys if k != "seed" and len({str(flat.get(k)) for flat in flats}) > 1]
+    return [", ".join(f"{k}={flat.get(k)}" for k in varying) or "all runs" for flat in flats]
+
+
+def summary_table(runs: List[Run], threshold: float = 0.99) -> pd.DataFrame:
+    """One row per run: where it is, its configuration label, seed, status and the grokking figures."""
+    rows = []
+    for run, label in zip(runs, configuration_labels(runs)):
+        summary = summarize(run, threshold)
+        rows.append(
+            {"run": str(run.path), "configuration": label, "seed": run.config.get("seed"), "status": summary["status"]}
+            | {column: summary[column] for column in TABLE_COLUMNS}
+        )
+    return pd.DataFrame(rows)
+
+
+def mean_std_curves(runs: List[Run], key: str) -> Dict[str, pd.DataFrame]:
+    """Per configuration, the mean and std of series `key` across its runs, step by step."""
+    grouped: Dict[str, List[pd.DataFrame]] = {}
+    for run, label in zip(runs, configuration_labels(runs)):
+        if key in run.series:
+            grouped.setdefault(label, []).append(run.series[key].drop_duplicates("step", keep="last").set_index("step")["value"])
+    curves = {}
+    for label, series in grouped.items():
+        table = pd.concat(series, axis=1)
+        curves[label] = pd.DataFrame({"mean": table.mean(axis=1), "std": table.std(axis=1, ddof=0)}).reset_index()
+    return curves
+
+
+def to_markdown(frame: pd.DataFrame) -> str:
+    """A GitHub Markdown table (no extra dependency)."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return "" if pd.isna(value) else f"{value:.4g}"
+        return "" if value is None else str(value)
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"

@@ -4,8 +4,8 @@
     (activations of a real probe pass, weights, and gradients of the selected layers):
     `compute_all_rank_measures_list` (float64 Gram) versus the same measures from float32
     `torch.linalg.svdvals` of each matrix.
-(b) Training time of a fixed number of steps with `rank` at its default cadence versus without.
-Medians of repeats, interleaved; ratios printed.
+(b) Training time of a fixed number of steps with `rank` at its default cadence versus without
+    (benchmarks/plugin_overhead.py). Medians of interleaved repeats; ratios printed.
 
     python benchmarks/bench_rank.py [--repeats 5] [--steps 400] [--n-layers 2]
 """
@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import torch
 
@@ -22,6 +22,8 @@ from plugins.rank import RankPlugin
 from src.telemetry import hookimpl
 from src.telemetry.rank_measures import compute_all_rank_measures_list, measures_from_singular_values
 from src.training.experiment import run_experiment
+
+from plugin_overhead import report
 
 
 class ProbeMatrices:
@@ -44,13 +46,10 @@ class ProbeMatrices:
         ctx.request_stop("captured")
 
 
-def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def seconds(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -69,25 +68,15 @@ def main() -> None:
     svd = lambda: [measures_from_singular_values(torch.linalg.svdvals(m.float())) for m in matrices]  # noqa: E731
     gram(), svd()
     t_gram, t_svd = [], []
-    for _ in range(args.repeats):
-        t_gram.append(median_seconds(gram, 1))
-        t_svd.append(median_seconds(svd, 1))
+    for _ in range(args.repeats):  # interleaved, so drift hits both alike
+        t_gram.append(seconds(gram))
+        t_svd.append(seconds(svd))
     g, s = statistics.median(t_gram), statistics.median(t_svd)
     print(f"(a) rank math, {len(matrices)} matrices of shapes {shapes}")
     print(f"    float64 Gram eigvalsh {1e3 * g:.1f} ms | float32 svdvals {1e3 * s:.1f} ms | speed-up {s / g:.2f}x")
 
-    steps_per_epoch = -(-round(0.5 * 113 * 113) // 512)
-    training = {"epochs": -(-args.steps // steps_per_epoch), "eval_every": 10**9}
-    with_rank = load_experiment_config({**base, "training": training, "telemetry": {"plugins": ["rank"]}})
-    without = load_experiment_config({**base, "training": training, "telemetry": {"plugins": []}})
-    t_with, t_without = [], []
-    for _ in range(max(args.repeats // 2, 2)):
-        t_without.append(median_seconds(lambda: run_experiment(without, Path("/tmp")), 1))
-        t_with.append(median_seconds(lambda: run_experiment(with_rank, Path("/tmp")), 1))
-    w, wo = statistics.median(t_with), statistics.median(t_without)
-    steps = training["epochs"] * steps_per_epoch
-    print(f"(b) {steps} training steps, {args.n_layers} layer(s), rank every {with_rank.telemetry.rank.every} steps")
-    print(f"    with rank {w:.2f} s | without {wo:.2f} s | ratio {w / wo:.3f}x")
+    print("(b) training with rank at its default cadence versus without:")
+    report(["rank"], args.steps, max(args.repeats // 2, 2), {"net": {"n_layers": args.n_layers}})
 
 
 if __name__ == "__main__":

@@ -66,6 +66,40 @@ class BackpropConfig:
 
 
 @dataclass
+class ContinuousBackpropConfig(BackpropConfig):
+    """Continual backprop (Dohare et al. 2024) on the MLP hidden units of every block."""
+
+    _target_: str = _target("ContinuousBackpropConfig")
+    type: str = "cbp"
+    neurons_replacement_rate: float = 1e-4  # ρ: fraction of mature units replaced per step
+    decay_rate_utility_track: float = 0.99  # η: EMA decay of utility and mean activation
+    maturity_threshold: int = 100  # a unit older than this many steps may be replaced
+    util_type: str = "contribution"  # |h_i| · Σ_j |W_out[j, i]|
+    accumulate: bool = True  # carry the fractional count over; False: replace one with that probability
+
+
+@dataclass
+class RRContinuousBackpropConfig(ContinuousBackpropConfig):
+    """Rank-restoring CBP: new incoming rows Σ-orthogonal to the kept ones, at a set Σ-energy."""
+
+    _target_: str = _target("RRContinuousBackpropConfig")
+    type: str = "rr_cbp"
+    rrcbp_enabled: bool = True  # False: plain CBP's Kaiming-uniform draw
+    sigma_mode: str = "full"  # full | diagonal: how Σ (the MLP input covariance) is kept
+    sigma_ema_beta: float = 0.99  # EMA decay of Σ
+    sigma_ridge: float = 1e-6  # added to Σ's diagonal, relative to tr(Σ)/d, before whitening
+    projector_reg: float = 1e-6  # γ in V (VᵀΣV + γI)⁻¹ VᵀΣ, relative to tr(Σ)/d
+    max_proj_trials: int = 4  # random draws before falling back to the least-covered direction
+    collapse_tol: float = 1e-3  # a projected draw keeping less than this of its Σ-norm collapsed
+    energy_floor_tau: float = 0.1  # τ: Σ-energy floor τ·λ_min(Σ) when the layer is over budget
+    lambda_star: Optional[float] = None  # if set, the floor is this instead of τ·λ_min(Σ)
+    chi0_override: Optional[float] = None  # χ0 of the activation; default E[φ(z)²], z ~ N(0, 1)
+    center_bias: bool = True  # the new bias centres the unit's pre-activation on the batch
+    micro_seed_eps: float = 0.0  # > 0: outgoing weights start at ε·N(0, 1/d) instead of 0
+    diagnostics_every: int = 100  # steps between Σ spectrum diagnostics
+
+
+@dataclass
 class TrainingConfig:
     """The loop: how long, how batched, how often evaluated, when stopped early."""
 
@@ -126,6 +160,8 @@ class ExperimentConfig:
     device: str = "auto"  # auto: cuda when present, else cpu
     data: DataConfig = field(default_factory=DataConfig)
     net: Union[NetConfig, GrokkingTransformerConfig] = field(default_factory=GrokkingTransformerConfig)
-    learner: Union[BackpropConfig] = field(default_factory=BackpropConfig)
+    learner: Union[BackpropConfig, ContinuousBackpropConfig, RRContinuousBackpropConfig] = field(
+        default_factory=BackpropConfig
+    )
     training: TrainingConfig = field(default_factory=TrainingConfig)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)

@@ -46,7 +46,7 @@ def run_experiment(cfg: ExperimentConfig, run_dir: Path, extra_plugins: Mapping[
     ctx = RunContext(
         config=cfg,
         model=model,
-        learner=learner_factory(model, cfg.learner),
+        learner=learner_factory(model, cfg.learner, seed=cfg.seed),
         train=Split(train_set.inputs.to(device), train_set.targets.to(device)),
         test=Split(test_set.inputs.to(device), test_set.targets.to(device)),
         run_dir=Path(run_dir),

@@ -96,7 +96,6 @@ class RRContinuousBackpropConfig(ContinuousBackpropConfig):
     chi0_override: Optional[float] = None  # χ0 of the activation; default E[φ(z)²], z ~ N(0, 1)
     center_bias: bool = True  # the new bias centres the unit's pre-activation on the batch
     micro_seed_eps: float = 0.0  # > 0: outgoing weights start at ε·N(0, 1/d) instead of 0
-    diagnostics_every: int = 100  # steps between Σ spectrum diagnostics
 
 
 @dataclass
@@ -142,6 +141,13 @@ class HDF5Config:
 
 
 @dataclass
+class RRCBPTelemetryConfig:
+    """The `rrcbp` plugin: replacement diagnostics every event, Σ's spectrum at a cadence."""
+
+    sigma_every: int = 100  # optimizer steps between Σ spectrum records
+
+
+@dataclass
 class TelemetryConfig:
     """Which plugins observe the run, and their options."""
 
@@ -149,6 +155,7 @@ class TelemetryConfig:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     rank: RankConfig = field(default_factory=RankConfig)
     hdf5: HDF5Config = field(default_factory=HDF5Config)
+    rrcbp: RRCBPTelemetryConfig = field(default_factory=RRCBPTelemetryConfig)
     options: Dict[str, Any] = field(default_factory=dict)  # third-party plugins: options.<name>
 
 

@@ -33,7 +33,7 @@ def validate_config(cfg: ExperimentConfig) -> None:
     if isinstance(net, NetConfig):
         _require(net.seq_len == 4, "net.seq_len", net.seq_len, "4 (the question a ∘ b =)")
         _require(net.num_hidden_layers >= 1, "net.num_hidden_layers", net.num_hidden_layers, "an integer >= 1")
-    _require(cfg.learner.step_size > 0, "learner.step_size", cfg.learner.step_size, "a number > 0")
+    _require(cfg.learner.step_size >= 0, "learner.step_size", cfg.learner.step_size, "a number >= 0")
     _require(cfg.learner.weight_decay >= 0, "learner.weight_decay", cfg.learner.weight_decay, "a number >= 0")
     _require(training.epochs >= 1, "training.epochs", training.epochs, "an integer >= 1")
     _require(

@@ -95,7 +95,6 @@ def _check(config: RRContinuousBackpropConfig) -> None:
         ("collapse_tol", 0.0 < config.collapse_tol < 1.0, "a number in (0, 1)"),
         ("energy_floor_tau", config.energy_floor_tau >= 0, "a number >= 0"),
         ("micro_seed_eps", config.micro_seed_eps >= 0, "a number >= 0"),
-        ("diagnostics_every", config.diagnostics_every >= 1, "an integer >= 1"),
     ]
     for key, ok, allowed in checks:
         if not ok:

@@ -54,7 +54,7 @@ class NewRows:
 class _UnitState:
     """Per-MLP statistics: utility, mean value, age, carried fraction, input covariance."""
 
-    def __init__(self, layer: UnitLayer, config: ContinuousBackpropConfig, sigma_mode: str, sigma_beta: float) -> None:
+    def __init__(self, layer: UnitLayer, sigma_mode: str, sigma_beta: float) -> None:
         device = layer.fc_in.weight.device
         self.utility = torch.zeros(layer.n_units, device=device)
         self.mean_value = torch.zeros(layer.n_units, device=device)
@@ -74,8 +74,9 @@ class ContinuousBackpropLearner(Learner):
         self.config = config
         self.generator = torch.Generator().manual_seed(seed)
         self.unit_layers = find_unit_layers(model)
+        # plain CBP has no Σ options but keeps a full Σ too, for the λ_min diagnostics
         sigma_mode, sigma_beta = getattr(config, "sigma_mode", "full"), getattr(config, "sigma_ema_beta", 0.99)
-        self.states: Dict[str, _UnitState] = {u.name: _UnitState(u, config, sigma_mode, sigma_beta) for u in self.unit_layers}
+        self.states: Dict[str, _UnitState] = {u.name: _UnitState(u, sigma_mode, sigma_beta) for u in self.unit_layers}
         self.last_events: List[ReplacementEvent] = []
         self._capturing = False
         for unit_layer in self.unit_layers:

@@ -26,11 +26,17 @@ def _flatten(config: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
     return flat
 
 
+def _labels_key(key: str) -> bool:
+    """Keys that tell configurations apart: not the seed, not `_target_`, not the observers."""
+    return key != "seed" and not key.endswith("_target_") and not key.startswith("telemetry.")
+
+
 def configuration_labels(runs: List[Run]) -> List[str]:
-    """A label per run naming the config values that differ across runs, seeds left out."""
+    """A label per run naming the config values that differ across runs (keys every run has;
+    seeds, `_target_` and telemetry left out), e.g. `learner.type=cbp`."""
     flats = [_flatten(run.config) for run in runs]
-    keys = sorted({key for flat in flats for key in flat})
-    varying = [k for k in keys if k != "seed" and len({str(flat.get(k)) for flat in flats}) > 1]
+    shared = set.intersection(*(set(flat) for flat in flats)) if flats else set()
+    varying = [k for k in sorted(shared) if _labels_key(k) and len({str(flat[k]) for flat in flats}) > 1]
     return [", ".join(f"{k}={flat.get(k)}" for k in varying) or "all runs" for flat in flats]
 
 

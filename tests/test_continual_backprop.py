@@ -221,24 +221,27 @@ def test_rrcbp_plugin_needs_a_cbp_learner(tmp_path):
         run_experiment(tiny_config(telemetry={"plugins": ["rrcbp"]}), tmp_path)
 
 
-def test_rr_cbp_end_to_end_records_land_in_the_run_file(tmp_path):
+def test_cbp_and_rr_cbp_sweep_end_to_end_records_land_in_the_run_files(tmp_path):
     from src.analysis import load_run
     from tests.conftest import run_entry_point
 
     args = [
+        "-m",
+        "learner=cbp,rr_cbp",
         *TINY_OVERRIDES,
-        "learner=rr_cbp",
-        "learner.neurons_replacement_rate=0.05",
-        "learner.maturity_threshold=2",
+        "++learner.neurons_replacement_rate=0.05",
+        "++learner.maturity_threshold=2",
         "telemetry.plugins=[console,rrcbp,hdf5]",
         "telemetry.rrcbp.sigma_every=2",
-        f"hydra.run.dir={tmp_path / 'run'}",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
     ]
     result = run_entry_point(args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    run = load_run(tmp_path / "run" / "run.h5")
-    assert run.config["learner"]["type"] == "rr_cbp"
-    replaced = run.series["rrcbp/layers.0.mlp/replaced"]
-    assert len(replaced) > 0 and (replaced["value"] >= 1).all()
-    assert len(run.series["rrcbp/layers.0.mlp/sigma_condition"]) == 4  # steps 2, 4, 6, 8
-    assert (run.series["rrcbp/layers.0.mlp/saturated"]["value"] == replaced["value"]).all()  # 32 units on 16 inputs
+    for job, learner in (("0", "cbp"), ("1", "rr_cbp")):
+        run = load_run(tmp_path / "sweep" / job / "run.h5")
+        assert run.config["learner"]["type"] == learner and run.config["learner"]["neurons_replacement_rate"] == 0.05
+        replaced = run.series["rrcbp/layers.0.mlp/replaced"]
+        assert len(replaced) > 0 and (replaced["value"] >= 1).all()
+        assert len(run.series["rrcbp/layers.0.mlp/sigma_condition"]) == 4  # steps 2, 4, 6, 8
+    saturated = run.series["rrcbp/layers.0.mlp/saturated"]["value"]
+    assert (saturated == replaced["value"]).all()  # rr_cbp: 32 units on 16 inputs span them all

@@ -83,7 +83,7 @@ def test_analyze_a_real_run_and_a_two_seed_sweep(tmp_path):
     assert many.returncode == 0, many.stderr
     table = pd.read_csv(tmp_path / "many" / "summary.csv")
     assert sorted(table["seed"]) == [0, 1] and set(table["status"]) == {"finished"}
-    for name in ("sweep_test_acc.png", "sweep_train_acc.png", "sweep_test_loss.png", "sweep_rank_layers.0.mlp.0.png"):
+    for name in ("sweep_eval_test_acc.png", "sweep_eval_train_acc.png", "sweep_eval_test_loss.png", "sweep_rank_layers.0.mlp.0_act_effective_rank.png"):
         assert (tmp_path / "many" / name).stat().st_size > 1000
     assert (tmp_path / "many" / "summary.md").read_text().startswith("| run |")
 

@@ -2,26 +2,35 @@
 import argparse
 import json
 import sys
+from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import List, Optional
-
-import pandas as pd
+from typing import List, Optional, Sequence
 
 from src.analysis.plots import plot_mean_std, plot_run
 from src.analysis.run_file import load_run
 from src.analysis.summary import summarize
 from src.analysis.sweep import find_runs, mean_std_curves, summary_table, to_markdown
 
+SWEEP_SERIES = (
+    "eval/test_acc",
+    "eval/train_acc",
+    "eval/test_loss",
+    "rank/*/act/effective_rank",
+    "rrcbp/*/lambda_min_after",
+    "rrcbp/*/sigma_condition",
+)
+LOG_Y = ("loss", "condition", "lambda_min")
+
 
 def analyze_run(path: Path, out: Path, threshold: float) -> List[Path]:
+    """summary.json and the figures of one run file."""
     run = load_run(path)
-    summary = summarize(run, threshold)
-    written = [out / "summary.json"]
-    written[0].write_text(json.dumps(summary, indent=2, default=str))
-    return written + plot_run(run, out, threshold)
+    (out / "summary.json").write_text(json.dumps(summarize(run, threshold), indent=2, default=str))
+    return [out / "summary.json", *plot_run(run, out, threshold)]
 
 
-def analyze_sweep(directory: Path, out: Path, threshold: float) -> List[Path]:
+def analyze_sweep(directory: Path, out: Path, threshold: float, patterns: Sequence[str] = SWEEP_SERIES, bin_steps: int = 100) -> List[Path]:
+    """summary.csv, summary.md and a mean ± std figure per series matching `patterns`."""
     runs = find_runs(directory)
     if not runs:
         raise SystemExit(f"ranktrace-analyze: no *.h5 run files below {directory}")
@@ -29,14 +38,13 @@ def analyze_sweep(directory: Path, out: Path, threshold: float) -> List[Path]:
     table.to_csv(out / "summary.csv", index=False)
     (out / "summary.md").write_text(to_markdown(table))
     written = [out / "summary.csv", out / "summary.md"]
-    for key, name, log_y in (("eval/test_acc", "test_acc", False), ("eval/train_acc", "train_acc", False), ("eval/test_loss", "test_loss", True)):
-        curves = mean_std_curves(runs, key)
+    keys = sorted({key for run in runs for key in run.series if any(fnmatchcase(key, p) for p in patterns)})
+    for key in keys:
+        curves = mean_std_curves(runs, key, bin_steps)
         if curves:
-            written.append(plot_mean_std(curves, out / f"sweep_{name}.png", f"{key}: mean ± std over seeds", key, log_y))
-    rank_keys = sorted({k for run in runs for k in run.series if k.startswith("rank/") and k.endswith("/act/effective_rank")})
-    for key in rank_keys:
-        layer = key.split("/")[1]
-        written.append(plot_mean_std(mean_std_curves(runs, key), out / f"sweep_rank_{layer}.png", f"{key}: mean ± std", "effective rank"))
+            name = "sweep_" + key.replace("/", "_") + ".png"
+            log_y = any(word in key for word in LOG_Y)
+            written.append(plot_mean_std(curves, out / name, f"{key}: mean ± std over runs", key.rsplit("/", 1)[1], log_y))
     return written
 
 
@@ -45,14 +53,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("path", type=Path, help="a run file (.h5) or a directory of runs (a Hydra multirun)")
     parser.add_argument("--out", type=Path, required=True, help="directory for tables and PNG figures")
     parser.add_argument("--threshold", type=float, default=0.99, help="accuracy that counts as memorized / grokked")
+    parser.add_argument("--series", nargs="*", default=[], help="more metric-key globs to plot for a sweep")
+    parser.add_argument("--bin", type=int, default=100, help="sweep curves: steps per bin (0: exact steps)")
     args = parser.parse_args(argv)
     if not args.path.exists():
         parser.error(f"{args.path} does not exist")
     args.out.mkdir(parents=True, exist_ok=True)
-    analyze = analyze_sweep if args.path.is_dir() else analyze_run
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        for path in analyze(args.path, args.out, args.threshold):
-            print(path)
+    if args.path.is_dir():
+        written = analyze_sweep(args.path, args.out, args.threshold, [*SWEEP_SERIES, *args.series], args.bin)
+    else:
+        written = analyze_run(args.path, args.out, args.threshold)
+    for path in written:
+        print(path)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pandas as pd
 from src.analysis.run_file import Run
 
 TRAIN_ACC, TEST_ACC = "eval/train_acc", "eval/test_acc"
+COUNTED = ("replaced", "saturated", "fallbacks")  # rrcbp event counts, summed over the run
 FINAL_KEYS = ("eval/train_loss", "eval/train_acc", "eval/test_loss", "eval/test_acc")
 
 
@@ -28,7 +29,8 @@ def value_at(frame: pd.DataFrame, step: Optional[int]) -> float:
 
 def summarize(run: Run, threshold: float = 0.99) -> Dict[str, Any]:
     """Steps to memorise (train acc ≥ threshold) and to grok (test acc ≥ threshold), their gap,
-    final losses and accuracies, and every rank series at memorisation, grokking and the end."""
+    final losses and accuracies, every rank series at memorisation, grokking and the end, and
+    the run's total of replaced, saturated and fallback units per MLP (RR-CBP)."""
     memorize = first_step_reaching(run.series.get(TRAIN_ACC), threshold)
     grok = first_step_reaching(run.series.get(TEST_ACC), threshold)
     summary: Dict[str, Any] = {
@@ -41,6 +43,8 @@ def summarize(run: Run, threshold: float = 0.99) -> Dict[str, Any]:
         frame = run.series.get(key)
         summary[f"final/{key}"] = float(frame["value"].iloc[-1]) if frame is not None and len(frame) else math.nan
     for key, frame in sorted(run.series.items()):
+        if key.startswith("rrcbp/") and key.rsplit("/", 1)[1] in COUNTED:
+            summary[f"{key}_total"] = int(frame["value"].sum())
         if key.startswith("rank/") and len(frame):
             summary[f"{key}@memorize"] = value_at(frame, memorize)
             summary[f"{key}@grok"] = value_at(frame, grok)

@@ -41,23 +41,35 @@ def configuration_labels(runs: List[Run]) -> List[str]:
 
 
 def summary_table(runs: List[Run], threshold: float = 0.99) -> pd.DataFrame:
-    """One row per run: where it is, its configuration label, seed, status and the grokking figures."""
+    """One row per run: where it is, its configuration label, seed, status, the grokking figures
+    and, for RR-CBP runs, the totals of replaced, saturated and fallback units."""
     rows = []
     for run, label in zip(runs, configuration_labels(runs)):
         summary = summarize(run, threshold)
+        totals = {key.removeprefix("rrcbp/"): value for key, value in summary.items() if key.endswith("_total")}
         rows.append(
             {"run": str(run.path), "configuration": label, "seed": run.config.get("seed"), "status": summary["status"]}
             | {column: summary[column] for column in TABLE_COLUMNS}
+            | totals
         )
     return pd.DataFrame(rows)
 
 
-def mean_std_curves(runs: List[Run], key: str) -> Dict[str, pd.DataFrame]:
-    """Per configuration, the mean and std of series `key` across its runs, step by step."""
-    grouped: Dict[str, List[pd.DataFrame]] = {}
+def _binned(frame: pd.DataFrame, bin_steps: int) -> pd.Series:
+    """Values by step; with bin_steps > 0, the last value within each bin, at the bin's end."""
+    frame = frame.drop_duplicates("step", keep="last")
+    if bin_steps > 0:
+        frame = frame.assign(step=-(-frame["step"] // bin_steps) * bin_steps).drop_duplicates("step", keep="last")
+    return frame.set_index("step")["value"]
+
+
+def mean_std_curves(runs: List[Run], key: str, bin_steps: int = 0) -> Dict[str, pd.DataFrame]:
+    """Per configuration, the mean and std of series `key` across its runs, step by step
+    (binned to `bin_steps` when series are event-driven and their steps differ between runs)."""
+    grouped: Dict[str, List[pd.Series]] = {}
     for run, label in zip(runs, configuration_labels(runs)):
-        if key in run.series:
-            grouped.setdefault(label, []).append(run.series[key].drop_duplicates("step", keep="last").set_index("step")["value"])
+        if key in run.series and len(run.series[key]):
+            grouped.setdefault(label, []).append(_binned(run.series[key], bin_steps))
     curves = {}
     for label, series in grouped.items():
         table = pd.concat(series, axis=1)

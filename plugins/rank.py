@@ -106,7 +106,7 @@ class RankPlugin:
             return
         self._remove_grad_hooks()
         names = [name for name in self.layers if name in self.grads]
-        records = self._measure([self.grads[name] for name in names], names, "grad")
+        records = self._measure([self.grads[name] for name in names], names, ["grad"] * len(names))
         records.update({f"rank/{name}/grad/frobenius_norm": self.grads[name].norm().item() for name in names})
         self.grads = {}
         ctx.log(records, step=self.measured_step)
@@ -133,12 +133,16 @@ class RankPlugin:
         """Measure activations on the probe and the weights, as the model is now."""
         self.measured_step = ctx.step
         matrices, names, kinds = [], [], []
+        sources: Dict[str, Dict[str, torch.Tensor]] = {}
         if "act" in self.options.kinds:
-            for name, act in self.probe_activations(ctx.model).items():
-                matrices.append(act), names.append(name), kinds.append("act")
+            sources["act"] = self.probe_activations(ctx.model)
         if "weight" in self.options.kinds:
-            for name, layer in self.layers.items():
-                matrices.append(layer.weight), names.append(name), kinds.append("weight")
+            sources["weight"] = {name: layer.weight for name, layer in self.layers.items()}
+        for kind, by_layer in sources.items():
+            for name, matrix in by_layer.items():
+                matrices.append(matrix)
+                names.append(name)
+                kinds.append(kind)
         if matrices:
             ctx.log(self._measure(matrices, names, kinds))
 
@@ -164,8 +168,7 @@ class RankPlugin:
                 handle.remove()
         return {name: captured[name] for name in self.layers if name in captured}
 
-    def _measure(self, matrices: List[torch.Tensor], names: List[str], kinds: Any) -> Dict[str, float]:
-        kinds = kinds if isinstance(kinds, list) else [kinds] * len(names)
+    def _measure(self, matrices: List[torch.Tensor], names: List[str], kinds: List[str]) -> Dict[str, float]:
         labels = [f"{name} ({kind})" for name, kind in zip(names, kinds)]
         opts = self.options
         results = compute_all_rank_measures_list(

@@ -1,6 +1,6 @@
 """The training loop. It builds nothing and observes nothing: it steps and emits events."""
 import math
-from typing import Iterator, List
+from typing import Iterator, List, Optional
 
 import pluggy
 import torch
@@ -56,36 +56,30 @@ class Trainer:
         ctx, config = self.ctx, self.config
         self._evaluate()
         after_backward = lambda: self.hook.on_after_backward(ctx=ctx)  # noqa: E731
-        for epoch in range(config.epochs):
-            ctx.epoch = epoch
-            for indices in self._batches():
-                self.hook.on_step_start(ctx=ctx)
-                inputs, targets = (ctx.train.inputs, ctx.train.targets) if indices is None else (
-                    ctx.train.inputs[indices],
-                    ctx.train.targets[indices],
-                )
-                output = ctx.learner.learn(inputs, targets, after_backward=after_backward)
-                ctx.step += 1
-                if ctx.step % config.log_every == 0:
-                    ctx.log({"train/loss": output.loss.item()})
-                self.hook.on_step_end(ctx=ctx, output=output)
-                if ctx.step % config.eval_every == 0:
-                    self._evaluate()
-                if ctx.stop_reason is not None:
-                    break
+        for indices in self._batches():
+            self.hook.on_step_start(ctx=ctx)
+            inputs, targets = ctx.train if indices is None else (ctx.train.inputs[indices], ctx.train.targets[indices])
+            output = ctx.learner.learn(inputs, targets, after_backward=after_backward)
+            ctx.step += 1
+            if ctx.step % config.log_every == 0:
+                ctx.log({"train/loss": output.loss.item()})
+            self.hook.on_step_end(ctx=ctx, output=output)
+            if ctx.step % config.eval_every == 0:
+                self._evaluate()
             if ctx.stop_reason is not None:
                 break
         if self.last_eval_step != ctx.step:
             self._evaluate()
 
-    def _batches(self) -> Iterator[torch.Tensor]:
-        """Index tensors of one shuffled epoch; None means the whole split (full batch)."""
+    def _batches(self) -> Iterator[Optional[torch.Tensor]]:
+        """Index tensors of every epoch's shuffled batches (sets `ctx.epoch`); None is the whole split."""
         n = len(self.ctx.train.targets)
-        if self.batch_size >= n:
-            yield None
-            return
-        order = torch.randperm(n, generator=self.generator).to(self.ctx.device)
-        yield from order.split(self.batch_size)
+        for epoch in range(self.config.epochs):
+            self.ctx.epoch = epoch
+            if self.batch_size >= n:
+                yield None
+            else:
+                yield from torch.randperm(n, generator=self.generator).to(self.ctx.device).split(self.batch_size)
 
     def _evaluate(self) -> None:
         ctx, size = self.ctx, self.config.eval_batch_size

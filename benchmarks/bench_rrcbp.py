@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from bench_train_step import StepClock
+from plugin_overhead import STEPS_PER_EPOCH_AT_512
 from configs.loading import load_experiment_config
 from src.training.experiment import run_experiment
 
@@ -23,12 +24,11 @@ LEARNERS = {
 
 
 def step_times(learner: Dict[str, Any], steps: int, n_layers: int) -> List[float]:
-    steps_per_epoch = -(-round(0.5 * 113 * 113) // 512)
     raw = {
         "device": "cpu",
         "net": {"n_layers": n_layers},
         "learner": learner,
-        "training": {"epochs": -(-steps // steps_per_epoch), "eval_every": 10**9},
+        "training": {"epochs": -(-steps // STEPS_PER_EPOCH_AT_512), "eval_every": 10**9},
         "telemetry": {"plugins": []},
     }
     clock = StepClock()

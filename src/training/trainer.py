@@ -22,11 +22,10 @@ class Trainer:
         self.ctx, self.manager, self.config = ctx, manager, config
         self.hook = manager.hook
         self.batch_size = min(config.batch_size or len(ctx.train.targets), len(ctx.train.targets))
-        self.steps_per_epoch = math.ceil(len(ctx.train.targets) / self.batch_size)
         self.generator = torch.Generator().manual_seed(seed)
         self.early_stopping = EarlyStopping(config.early_stop_acc, config.early_stop_patience)
         self.last_eval_step = -1
-        ctx.total_steps = config.epochs * self.steps_per_epoch
+        ctx.total_steps = config.epochs * math.ceil(len(ctx.train.targets) / self.batch_size)
 
     def fit(self) -> str:
         """Declare metrics, run, and return the status: finished, interrupted or failed."""

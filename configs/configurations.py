@@ -87,7 +87,7 @@ class RRContinuousBackpropConfig(ContinuousBackpropConfig):
     rrcbp_enabled: bool = True  # False: plain CBP's Kaiming-uniform draw
     sigma_mode: str = "full"  # full | diagonal: how Σ (the MLP input covariance) is kept
     sigma_ema_beta: float = 0.99  # EMA decay of Σ
-    sigma_ridge: float = 1e-6  # added to Σ's diagonal, relative to tr(Σ)/d, before whitening
+    sigma_floor: float = 1e-9  # Σ's eigenvalues below this × λ_max count as no variance: left out of whitening
     projector_reg: float = 1e-6  # γ in V (VᵀΣV + γI)⁻¹ VᵀΣ, relative to tr(Σ)/d
     max_proj_trials: int = 4  # random draws before falling back to the least-covered direction
     collapse_tol: float = 1e-3  # a projected draw keeping less than this of its Σ-norm collapsed

@@ -81,7 +81,7 @@ def test_new_rows_are_sigma_orthogonal_with_the_allotted_energy(mode):
     sigma = random_spd(d, seed=1)
     if mode == "diagonal":
         sigma = torch.diag(sigma.diagonal())
-    whitening = Whitening.of(sigma, ridge=0.0)
+    whitening = Whitening.of(sigma, floor=0.0)
     kept = torch.randn(k, d, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     drawn = draw_sigma_orthogonal_rows(kept, whitening, [2.0, 3.0, 0.5], generator=torch.Generator().manual_seed(3))
     assert drawn.saturated == 0 and drawn.fallbacks == 0
@@ -96,7 +96,7 @@ def test_new_rows_are_sigma_orthogonal_with_the_allotted_energy(mode):
 def test_saturated_rows_take_the_least_covered_direction():
     d = 8
     sigma = random_spd(d, seed=4)
-    whitening = Whitening.of(sigma, ridge=0.0)
+    whitening = Whitening.of(sigma, floor=0.0)
     kept = torch.randn(20, d, dtype=torch.float64, generator=torch.Generator().manual_seed(5))  # 20 rows span R^8
     drawn = draw_sigma_orthogonal_rows(kept, whitening, [1.0])
     assert drawn.saturated == 1 and drawn.fallbacks == 0
@@ -245,3 +245,40 @@ def test_cbp_and_rr_cbp_sweep_end_to_end_records_land_in_the_run_files(tmp_path)
         assert len(run.series["rrcbp/layers.0.mlp/sigma_condition"]) == 4  # steps 2, 4, 6, 8
     saturated = run.series["rrcbp/layers.0.mlp/saturated"]["value"]
     assert (saturated == replaced["value"]).all()  # rr_cbp: 32 units on 16 inputs span them all
+
+
+def _replace_once(**fields: Any):
+    """One RR-CBP replacement with frozen weights; returns the model, learner, the unit, and the MLP input."""
+    model, learner, x, y = build(RR, neurons_replacement_rate=1 / 32, maturity_threshold=0, step_size=0.0, weight_decay=0.0, **fields)
+    captured = []
+    handle = model.layers[0].mlp[0].register_forward_pre_hook(lambda m, args: captured.append(args[0].detach()))
+    before = model.layers[0].mlp[0].weight.detach().clone()
+    learner.learn(x, y)
+    handle.remove()
+    unit = int((model.layers[0].mlp[0].weight != before).any(dim=1).nonzero()[0])
+    return model, learner, unit, captured[0].reshape(-1, captured[0].shape[-1])
+
+
+def test_new_unit_is_bias_centred_and_has_the_target_energy():
+    model, learner, unit, mlp_input = _replace_once()
+    mlp = model.layers[0].mlp
+    pre_activation = mlp_input @ mlp[0].weight[unit] + mlp[0].bias[unit]
+    assert abs(pre_activation.mean().item()) <= 1e-2 * pre_activation.std().item()  # float32 rows
+    sigma = learner.input_covariance("layers.0.mlp")
+    w = mlp[0].weight[unit].double()
+    q_target = sigma.trace().item() / sigma.shape[0] / chi0(torch.nn.functional.gelu)
+    null = torch.linalg.eigh(sigma).eigenvectors[:, 0]  # LayerNorm output: Σ has an exactly null direction
+    assert torch.linalg.eigvalsh(sigma)[0] < 1e-12 and abs((w @ null).item()) < 1e-6 * w.norm().item()
+    assert (w @ sigma @ w).item() == pytest.approx(q_target * learner.last_events[0].energy_ratio, rel=1e-3)
+
+
+def test_chi0_override_and_micro_seed_change_the_new_unit():
+    model, learner, unit, _ = _replace_once(chi0_override=1.0, micro_seed_eps=0.5, center_bias=False)
+    mlp = model.layers[0].mlp
+    sigma = learner.input_covariance("layers.0.mlp")
+    w = mlp[0].weight[unit].double()
+    q_target = sigma.trace().item() / sigma.shape[0] / 1.0
+    assert (w @ sigma @ w).item() == pytest.approx(q_target * learner.last_events[0].energy_ratio, rel=1e-3)
+    assert mlp[0].bias[unit].item() == 0.0
+    outgoing = mlp[2].weight[:, unit]
+    assert 0 < outgoing.abs().max().item() < 0.5

@@ -10,7 +10,7 @@ and it gets a new incoming row: a Kaiming-uniform draw here, a Σ-orthogonal one
 """
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -18,7 +18,7 @@ import torch.nn as nn
 from configs.configurations import ContinuousBackpropConfig
 from configs.errors import ConfigError
 from src.algos.input_covariance import InputCovariance
-from src.algos.learner import Learner
+from src.algos.learner import Learner, StepOutput
 from src.algos.mlp_units import UnitLayer, find_unit_layers
 from src.algos.rank_restoring_draw import Whitening, whitened_gram_lambda_min
 
@@ -51,7 +51,7 @@ class NewRows:
     energy_ratio: float = math.nan
 
 
-class _UnitState:
+class UnitState:
     """Per-MLP statistics: utility, mean value, age, carried fraction, input covariance."""
 
     def __init__(self, layer: UnitLayer, sigma_mode: str, sigma_beta: float) -> None:
@@ -76,7 +76,7 @@ class ContinuousBackpropLearner(Learner):
         self.unit_layers = find_unit_layers(model)
         # plain CBP has no Σ options but keeps a full Σ too, for the λ_min diagnostics
         sigma_mode, sigma_beta = getattr(config, "sigma_mode", "full"), getattr(config, "sigma_ema_beta", 0.99)
-        self.states: Dict[str, _UnitState] = {u.name: _UnitState(u, sigma_mode, sigma_beta) for u in self.unit_layers}
+        self.states: Dict[str, UnitState] = {u.name: UnitState(u, sigma_mode, sigma_beta) for u in self.unit_layers}
         self.last_events: List[ReplacementEvent] = []
         self._capturing = False
         for unit_layer in self.unit_layers:
@@ -84,11 +84,11 @@ class ContinuousBackpropLearner(Learner):
             unit_layer.fc_in.register_forward_pre_hook(lambda m, args, s=state: self._keep(s, "inputs", args[0]))
             unit_layer.fc_out.register_forward_pre_hook(lambda m, args, s=state: self._keep(s, "values", args[0]))
 
-    def _keep(self, state: _UnitState, name: str, tensor: torch.Tensor) -> None:
+    def _keep(self, state: UnitState, name: str, tensor: torch.Tensor) -> None:
         if self._capturing:
             setattr(state, name, tensor.detach())
 
-    def learn(self, inputs: torch.Tensor, targets: torch.Tensor, after_backward: Any = None) -> Any:
+    def learn(self, inputs: torch.Tensor, targets: torch.Tensor, after_backward: Optional[Callable[[], None]] = None) -> StepOutput:
         self._capturing = True
         try:
             return super().learn(inputs, targets, after_backward)
@@ -104,7 +104,7 @@ class ContinuousBackpropLearner(Learner):
         return self.states[layer].sigma.matrix()
 
     @torch.no_grad()
-    def after_optimizer_step(self, inputs: torch.Tensor) -> None:
+    def after_optimizer_step(self) -> None:
         self.last_events = []
         for unit_layer in self.unit_layers:
             state = self.states[unit_layer.name]
@@ -116,7 +116,7 @@ class ContinuousBackpropLearner(Learner):
                 self.last_events.append(self._replace(unit_layer, state, indices, x))
             state.inputs = state.values = None
 
-    def _update_statistics(self, unit_layer: UnitLayer, state: _UnitState, x: torch.Tensor, h: torch.Tensor) -> None:
+    def _update_statistics(self, unit_layer: UnitLayer, state: UnitState, x: torch.Tensor, h: torch.Tensor) -> None:
         eta = self.config.decay_rate_utility_track
         contribution = h.abs().mean(0) * unit_layer.fc_out.weight.abs().sum(0)
         state.age += 1
@@ -124,11 +124,11 @@ class ContinuousBackpropLearner(Learner):
         state.mean_value.mul_(eta).add_(h.mean(0), alpha=1 - eta)
         state.sigma.update(x)
 
-    def _bias_corrected(self, state: _UnitState, values: torch.Tensor, indices: Any = slice(None)) -> torch.Tensor:
+    def _bias_corrected(self, state: UnitState, values: torch.Tensor, indices: Any = slice(None)) -> torch.Tensor:
         correction = 1 - self.config.decay_rate_utility_track ** state.age[indices].clamp_min(1).double()
         return values[indices] / correction.to(values.dtype)
 
-    def _units_to_replace(self, state: _UnitState) -> torch.Tensor:
+    def _units_to_replace(self, state: UnitState) -> torch.Tensor:
         mature = state.age > self.config.maturity_threshold
         n_mature = int(mature.sum())
         expected = self.config.neurons_replacement_rate * n_mature
@@ -144,14 +144,14 @@ class ContinuousBackpropLearner(Learner):
         utility = torch.where(mature, self._bias_corrected(state, state.utility), torch.full_like(state.utility, math.inf))
         return torch.topk(utility, count, largest=False).indices
 
-    def _replace(self, unit_layer: UnitLayer, state: _UnitState, indices: torch.Tensor, x: torch.Tensor) -> ReplacementEvent:
+    def _replace(self, unit_layer: UnitLayer, state: UnitState, indices: torch.Tensor, x: torch.Tensor) -> ReplacementEvent:
         fc_in, fc_out = unit_layer.fc_in, unit_layer.fc_out
-        whitening = Whitening.of(state.sigma.matrix(), getattr(self.config, "sigma_ridge", 1e-6))
+        whitening = Whitening.of(state.sigma.matrix(), getattr(self.config, "sigma_floor", 1e-9))
         lambda_before = whitened_gram_lambda_min(fc_in.weight, whitening)
         mean_values = self._bias_corrected(state, state.mean_value, indices)
         fc_out.bias += fc_out.weight[:, indices] @ mean_values
         fc_out.weight[:, indices] = self._outgoing_seed(fc_out, len(indices))
-        new = self.draw_incoming(unit_layer, state, indices, x, whitening)
+        new = self.draw_incoming(unit_layer, indices, x, whitening)
         fc_in.weight[indices] = new.weight.to(fc_in.weight.dtype)
         fc_in.bias[indices] = new.bias.to(fc_in.bias.dtype)
         state.utility[indices] = 0
@@ -174,8 +174,10 @@ class ContinuousBackpropLearner(Learner):
     def _outgoing_seed(self, fc_out: nn.Linear, n: int) -> torch.Tensor:
         return torch.zeros(fc_out.out_features, n, dtype=fc_out.weight.dtype, device=fc_out.weight.device)
 
-    def draw_incoming(self, unit_layer: UnitLayer, state: _UnitState, indices: torch.Tensor, x: torch.Tensor, whitening: Whitening) -> NewRows:
-        """Plain CBP: a Kaiming-uniform row (as `nn.Linear` initialises it) and a zero bias."""
+    def draw_incoming(self, unit_layer: UnitLayer, indices: torch.Tensor, x: torch.Tensor, whitening: Whitening) -> NewRows:
+        """New incoming rows for the units `indices`, given this step's layer input `x` (n, d).
+
+        Plain CBP: a Kaiming-uniform row (as `nn.Linear` initialises it) and a zero bias."""
         fan_in = unit_layer.fc_in.in_features
         bound = 1 / math.sqrt(fan_in)
         weight = (torch.rand(len(indices), fan_in, generator=self.generator) * 2 - 1) * bound

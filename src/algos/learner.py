@@ -47,8 +47,8 @@ class Learner:
         if after_backward is not None:
             after_backward()
         self.optimizer.step()
-        self.after_optimizer_step(inputs)
+        self.after_optimizer_step()
         return StepOutput(loss=loss.detach(), logits=logits.detach())
 
-    def after_optimizer_step(self, inputs: torch.Tensor) -> None:
+    def after_optimizer_step(self) -> None:
         """Where continual-learning learners intervene; plain backprop does nothing."""

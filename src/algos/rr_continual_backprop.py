@@ -4,7 +4,8 @@
 `draw_sigma_orthogonal_rows` and scaled to the Σ-energy q = tr(Σ)/d / χ0(φ): with
 χ0(φ) = E[φ(z)²] for z ~ N(0, 1), the unit's output then has about the mean second moment
 of the layer's input. The layer budget is n_units · q; when the kept rows already use more,
-a new row gets what is left, but at least the floor τ·λ_min(Σ) (or λ* when set).
+a new row gets what is left, but at least the floor τ·λ_min(Σ) (or λ* when set), with
+λ_min taken on Σ's range (see `Whitening`).
 With `rrcbp_enabled=false` this is plain CBP.
 """
 import math
@@ -16,7 +17,7 @@ import torch.nn as nn
 
 from configs.configurations import RRContinuousBackpropConfig
 from configs.errors import ConfigError
-from src.algos.continual_backprop import ContinuousBackpropLearner, NewRows, _UnitState
+from src.algos.continual_backprop import ContinuousBackpropLearner, NewRows
 from src.algos.mlp_units import UnitLayer
 from src.algos.rank_restoring_draw import Whitening, draw_sigma_orthogonal_rows
 
@@ -40,10 +41,10 @@ class RRContinuousBackpropLearner(ContinuousBackpropLearner):
         _check(config)
         super().__init__(model, optimizer, config, seed)
 
-    def draw_incoming(self, unit_layer: UnitLayer, state: _UnitState, indices: torch.Tensor, x: torch.Tensor, whitening: Whitening) -> NewRows:
+    def draw_incoming(self, unit_layer: UnitLayer, indices: torch.Tensor, x: torch.Tensor, whitening: Whitening) -> NewRows:
         config = self.config
         if not config.rrcbp_enabled:
-            return super().draw_incoming(unit_layer, state, indices, x, whitening)
+            return super().draw_incoming(unit_layer, indices, x, whitening)
         weight = unit_layer.fc_in.weight.detach().to(torch.float64)
         kept_mask = torch.ones(len(weight), dtype=torch.bool, device=weight.device)
         kept_mask[indices] = False
@@ -51,7 +52,7 @@ class RRContinuousBackpropLearner(ContinuousBackpropLearner):
         d = weight.shape[1]
         sigma_eigenvalues = whitening.eigenvalues
         q_target = (sigma_eigenvalues.sum() / d).item() / (config.chi0_override or chi0(unit_layer.activation))
-        kept_energy = (kept @ whitening.sqrt).square().sum().item()
+        kept_energy = whitening.whiten(kept).square().sum().item()
         available = (unit_layer.n_units * q_target - kept_energy) / len(indices)
         floor = config.lambda_star if config.lambda_star is not None else config.energy_floor_tau * sigma_eigenvalues[0].item()
         q_used = q_target if available >= q_target else max(available, floor)
@@ -89,7 +90,7 @@ def _check(config: RRContinuousBackpropConfig) -> None:
     checks = [
         ("sigma_mode", config.sigma_mode in ("full", "diagonal"), "full or diagonal"),
         ("sigma_ema_beta", 0.0 <= config.sigma_ema_beta < 1.0, "a number in [0, 1)"),
-        ("sigma_ridge", config.sigma_ridge >= 0, "a number >= 0"),
+        ("sigma_floor", 0.0 <= config.sigma_floor < 1.0, "a number in [0, 1)"),
         ("projector_reg", config.projector_reg > 0, "a number > 0"),
         ("max_proj_trials", config.max_proj_trials >= 1, "an integer >= 1"),
         ("collapse_tol", 0.0 < config.collapse_tol < 1.0, "a number in (0, 1)"),
